@@ -2,25 +2,14 @@
 
 import logging
 
-from asgiref.sync import async_to_sync
 from celery import shared_task
-from channels.layers import get_channel_layer
+
+from customers.push import push_to_customer
 
 from .models import Challenge, ChallengeState
 from .services import expire_stale_challenges
 
 logger = logging.getLogger(__name__)
-
-
-def customer_group(customer_id: int) -> str:
-    return f"customer.{customer_id}"
-
-
-def push_to_customer(customer_id: int, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(customer_group(customer_id), message)
 
 
 def challenge_message(challenge: Challenge) -> dict:

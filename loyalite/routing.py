@@ -1,3 +1,5 @@
 """WebSocket routes, collected from the apps that push."""
 
-websocket_urlpatterns: list = []
+from customers.routing import websocket_urlpatterns as customer_routes
+
+websocket_urlpatterns = [*customer_routes]

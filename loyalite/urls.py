@@ -6,6 +6,10 @@ from . import views
 
 urlpatterns = [
     path("", include("pos.urls")),
+    path("", include("customers.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("kreward.urls")),
+    path("", include("till.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("hello", views.hello, name="hello"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

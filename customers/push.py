@@ -1,0 +1,23 @@
+"""Live messages to a customer's open dashboards (one Channels group per customer)."""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# The session key under which the dashboard stores the logged-in customer's id.
+CUSTOMER_SESSION_KEY = "customer_id"
+
+
+def customer_group(customer_id: int) -> str:
+    return f"customer.{customer_id}"
+
+
+def push_to_customer(customer_id: int, message: dict) -> None:
+    """Sends `message` (with a `type` naming the consumer handler) to the customer's sockets."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(customer_group(customer_id), message)
