@@ -113,3 +113,46 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("ledger entries are append-only")
+
+
+class Tier(models.Model):
+    """A reward a card reaches at a balance (Kreward's tiers); a stamp card's final tier is
+    implicit (`at == max_stamps`, the campaign's reward), so rows here are the ones below it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tiers")
+    at = models.PositiveIntegerField()
+    reward = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "at"], name="one_tier_per_balance"),
+            models.CheckConstraint(condition=models.Q(at__gte=1), name="tier_at_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at}: {self.reward}"
+
+
+class TierClaim(models.Model):
+    """A tier a customer claimed in one loop of their card; stamp tiers re-arm on each loop."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tier_claims")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="claims")
+    at = models.PositiveIntegerField()
+    reward = models.CharField(max_length=100)
+    loop = models.PositiveIntegerField(help_text="The card's loop the claim belongs to.")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="tier_claim")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "campaign", "at", "loop"], name="tier_claimed_once_per_loop"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.at} (loop {self.loop})"
