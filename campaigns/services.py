@@ -12,6 +12,7 @@ from django.db import transaction
 from coupons.models import Coupon
 from coupons.services import issue_coupon
 from customers.models import Customer
+from customers.push import push_balances_on_commit
 from loyalite.errors import InsufficientBalance, StampLimitExceeded
 from loyalite.models import ApiKey, Organization
 from webhooks.outbox import record_event
@@ -72,6 +73,7 @@ def _append(customer: Customer, card_type: str, delta: int, reason: str, **field
     else:
         customer.stamp_count += delta
         balance_after = customer.stamp_count
+    push_balances_on_commit(customer)
     return LedgerEntry.objects.create(
         organization_id=customer.organization_id,
         customer=customer,

@@ -1,5 +1,6 @@
 """Customers of an org: identity, consents and the cached balances of their cards."""
 
+import hashlib
 import secrets
 
 from django.db import models
@@ -65,3 +66,24 @@ def mask_email(email: str) -> str:
     if not local:
         return ""
     return f"{local[0]}***@{domain}"
+
+
+def hash_login_token(raw_token: str) -> str:
+    """Tokens are 256-bit random, so a plain SHA-256 is a safe lookup hash."""
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+class LoginToken(models.Model):
+    """A one-time dashboard login link; only its hash is stored."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="login_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"login link for {self.customer_id} ({'used' if self.used_at else 'unused'})"

@@ -5,6 +5,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from loyalite.tasks import enqueue_on_commit
+
 logger = logging.getLogger(__name__)
 
 # The session key under which the dashboard stores the logged-in customer's id.
@@ -21,3 +23,8 @@ def push_to_customer(customer_id: int, message: dict) -> None:
     if layer is None:
         return
     async_to_sync(layer.group_send)(customer_group(customer_id), message)
+
+
+def push_balances_on_commit(customer) -> None:
+    """After the transaction that moved the customer's balances commits, tells their pages."""
+    enqueue_on_commit("customers.tasks.push_balances", customer.pk)

@@ -2,6 +2,8 @@
 
 Static: `LQ1:<org_id>:<code>:<expires_unix>:<signature>`.
 Rotating (Strict orgs): `LT1:<org_id>:<code>:<6-digit TOTP>`.
+Wallet cards (Standard and Balanced orgs): `LW1:…`, long-lived and revocable; kreward.wallet
+signs and checks them against its WalletCard rows.
 """
 
 import base64
@@ -20,6 +22,7 @@ TOTP_DIGITS = 6
 TOTP_WINDOW_STEPS = 1
 STATIC_PREFIX = "LQ1"
 TOTP_PREFIX = "LT1"
+WALLET_PREFIX = "LW1"
 
 
 @dataclass(frozen=True)
