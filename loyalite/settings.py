@@ -151,7 +151,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+try:  # WhiteNoise warns at every start if the directory is missing before collectstatic
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 # WhiteNoise serves static files from the app server itself (admin CSS, dashboard JS); with
 # finders on, the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
