@@ -3,10 +3,18 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from .models import ApiKey, Organization, Plan, Preset, hash_api_key
+from .models import ApiKey, Membership, Organization, Plan, Preset, hash_api_key
 
 LAST_USED_GRANULARITY = datetime.timedelta(seconds=60)
 
@@ -94,3 +102,48 @@ def set_subscription(
     if fields:
         organization.save(update_fields=fields)
     return organization
+
+
+@transaction.atomic
+def create_merchant_user(
+    *,
+    organization: Organization,
+    email: str,
+    role: str = Membership.Role.STAFF,
+    password: str | None = None,
+):
+    """A staff user (username = email) who logs in at /admin/ and sees only this org.
+
+    Without a password the account has an unusable one until set through
+    `set_password_url`.
+    """
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"not a valid email address: {email!r}"}) from None
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"unknown role {role!r}"})
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=email).exists():
+        raise ValidationError({"email": f"a user {email} already exists"})
+    user = user_model(username=email, email=email, is_staff=True)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
+def set_password_url(*, user) -> str:
+    """An absolute one-time link (Django's reset token: spent once the password changes)."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return f"{settings.SITE_URL}{path}"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("hello", views.hello, name="hello"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", include("loyalite.account_urls")),
     path("admin/", admin.site.urls),
 ]
 
