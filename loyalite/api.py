@@ -54,7 +54,8 @@ def check_rate(
         logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
         return
     if usage and usage["should_limit"] and usage["time_left"] >= 0:
-        retry_after = max(1, usage["time_left"])
+        # django-ratelimit's window still includes its last second (time_left == 0).
+        retry_after = usage["time_left"] + 1
         raise error(headers={"Retry-After": str(retry_after)})
     if usage and usage["should_limit"]:
         logger.warning("rate limit cache unavailable; allowing request")
@@ -68,7 +69,7 @@ def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     """The body as a dict, numbers with a fraction read as Decimal from their literal."""
     try:
         body = json.loads(request.body or b"", parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidJson() from None
     if not isinstance(body, dict):
         raise InvalidJson()

@@ -83,13 +83,23 @@ def _idempotent_commit(*, api_key, scope, external_id, print_, challenge, actor,
 def earn(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outcome:
     org = api_key.organization
     fraud.check_manual_code(
-        organization=org, manual_code=params["manual_code"], actor=actor, action=Action.EARN
+        organization=org,
+        manual_code=params["manual_code"],
+        actor=actor,
+        action=Action.EARN,
+        customer_code=params["customer_code"],
+        amount=params["amount"],
     )
     customer = get_customer_by_code(organization=org, code=params["customer_code"])
     amount: Decimal = params["amount"]
     scope, external_id = "pos.earn", params["external_id"]
+    # normalize(): 10 and 10.0 are the same request, so a retry re-spelling it replays.
     print_ = _fingerprint(
-        {"customer_code": customer.code, "amount": amount, "card_type": params["card_type"]}
+        {
+            "customer_code": customer.code,
+            "amount": amount.normalize(),
+            "card_type": params["card_type"],
+        }
     )
     replay = idempotency.find(
         organization=org, scope=scope, key=external_id, print_=print_, conflict=ExternalIdConflict
@@ -139,7 +149,12 @@ def earn(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outc
 def redeem(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outcome:
     org = api_key.organization
     fraud.check_manual_code(
-        organization=org, manual_code=params["manual_code"], actor=actor, action=Action.REDEEM
+        organization=org,
+        manual_code=params["manual_code"],
+        actor=actor,
+        action=Action.REDEEM,
+        customer_code=params["customer_code"],
+        amount=params["value"],
     )
     customer = get_customer_by_code(organization=org, code=params["customer_code"])
     value, card_type = params["value"], params["card_type"]
@@ -189,6 +204,7 @@ def redeem_coupon(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]
         manual_code=params["manual_code"],
         actor=actor,
         action=Action.COUPON_REDEEM,
+        coupon_token=params["token"],
     )
     coupon = coupons.get_redeemable_coupon(organization=org, token=params["token"])
     binding = fraud.Binding(Action.COUPON_REDEEM, coupon_id=coupon.pk)

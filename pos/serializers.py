@@ -13,6 +13,11 @@ MAX_DECIMAL_PLACES = 10
 MAX_VALUE = 1_000_000_000
 
 
+def is_ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also accepts '²' or '١', which int() refuses or a POS never means."""
+    return text.isascii() and text.isdigit()
+
+
 class StrictBooleanField(serializers.Field):
     default_error_messages = {"invalid": "Must be true or false."}
 
@@ -42,7 +47,7 @@ class CustomerCodeField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, bool):
             self.fail("invalid")
-        if isinstance(data, str) and data.strip().isdigit():
+        if isinstance(data, str) and is_ascii_digits(data.strip()):
             data = int(data.strip())
         if not isinstance(data, int) or not 0 < data < 10**9:
             self.fail("invalid")
@@ -95,7 +100,7 @@ class PinField(serializers.Field):
     default_error_messages = {"invalid": "Must be a string of digits."}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.isdigit() or len(data) > 8:
+        if not isinstance(data, str) or not is_ascii_digits(data) or len(data) > 8:
             self.fail("invalid")
         return data
 
@@ -125,7 +130,10 @@ class CouponRedeemRequest(GatedRequest):
 
 class EnrollRequest(serializers.Serializer):
     email = serializers.JSONField(
-        required=False, default=None, help_text="Required; trimmed and lower-cased."
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="Required; trimmed and lower-cased.",
     )
     consent_terms = StrictBooleanField(required=False, default=False)
     consent_privacy = StrictBooleanField(required=False, default=False)

@@ -26,6 +26,7 @@ from .serializers import (
     ErrorBody,
     RedeemRequest,
     envelope,
+    is_ascii_digits,
 )
 
 ERRORS = {
@@ -132,7 +133,7 @@ class CustomerView(WebhookView):
             fraud.check_manual_code(
                 organization=org, manual_code=True, actor=self.actor(request), action="lookup"
             )
-            if not code.strip().isdigit():
+            if not is_ascii_digits(code.strip()):
                 raise InvalidRequest(fields={"code": "Must be a positive integer."})
             customer = get_customer_by_code(organization=org, code=int(code))
         else:
