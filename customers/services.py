@@ -110,7 +110,9 @@ def _on_enrolled(customer: Customer, *, source: str) -> None:
 
 
 def get_customer_by_code(*, organization: Organization, code: int) -> Customer:
-    customer = Customer.objects.filter(organization=organization, code=code).first()
+    customer = Customer.objects.filter(
+        organization=organization, code=code, erased_at__isnull=True
+    ).first()
     if customer is None:
         raise CustomerNotFound()
     return customer
@@ -135,7 +137,9 @@ def get_customer_by_qr(
     claim = qr.parse(payload, now=now)
     if claim is None or claim.organization_id != organization.pk:
         raise InvalidQr()
-    customer = Customer.objects.filter(organization=organization, code=claim.customer_code).first()
+    customer = Customer.objects.filter(
+        organization=organization, code=claim.customer_code, erased_at__isnull=True
+    ).first()
     if customer is None:
         raise InvalidQr()
     if claim.totp is not None:

@@ -149,3 +149,17 @@ def test_deleting_one_account_leaves_another_orgs_customer_alone(alice, bob):
     theirs.refresh_from_db()
     assert (theirs.email, theirs.name, theirs.erased_at) == ("ayse@example.com", "Bora", None)
     assert Customer.objects.get(pk=mine.pk).erased_at is not None
+
+
+def test_an_erased_customer_is_no_longer_found_by_the_pos(alice):
+    from customers.services import erase_customer
+
+    customer = alice.customer()
+    erase_customer(customer=customer)
+    lookup = alice.get(f"/webhook/customer?code={customer.code}")
+    assert lookup.status_code == 404
+    assert lookup.json() == {"error": "customer_not_found"}
+    earn = alice.post(
+        "/webhook/pos", {"customer_code": customer.code, "amount": 5, "external_id": "after-erase"}
+    )
+    assert earn.status_code == 404
