@@ -14,24 +14,18 @@ from django.db import models, transaction
 from coupons.models import Coupon
 from coupons.services import issue_coupon
 from customers.models import Customer
-from loyalite.errors import DomainError, InsufficientBalance, StampLimitExceeded
+from loyalite.errors import (
+    InsufficientBalance,
+    InvalidTier,
+    StampLimitExceeded,
+    TierAlreadyRedeemed,
+    TierNotReached,
+)
 from loyalite.models import ApiKey
 from webhooks.outbox import record_event
 
 from .models import Campaign, CardType, LedgerEntry, Reason, RewardMode, Tier, TierClaim
 from .services import _append, _event_data, _lock
-
-
-class InvalidTier(DomainError):
-    status, code = 400, "invalid_tier"
-
-
-class TierNotReached(DomainError):
-    status, code = 409, "tier_not_reached"
-
-
-class TierAlreadyRedeemed(DomainError):
-    status, code = 409, "tier_already_redeemed"
 
 
 @dataclass(frozen=True)

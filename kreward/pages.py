@@ -14,7 +14,7 @@ from loyalite.tasks import enqueue_on_commit
 from . import passes, wallet
 from .forms import JoinForm
 
-JOIN_SOURCE = "join"
+JOIN_SOURCE = "api"  # the public sign-up page is part of the /v1 surface
 
 
 @require_http_methods(["GET", "POST"])

@@ -126,6 +126,23 @@ class CouponExpired(DomainError):
     status, code = 422, "coupon_expired"
 
 
+class InvalidTier(DomainError):
+    status, code = 400, "invalid_tier"
+
+
+class TierNotReached(DomainError):
+    status, code = 409, "tier_not_reached"
+
+
+class TierAlreadyRedeemed(DomainError):
+    status, code = 409, "tier_already_redeemed"
+
+
+# --- outbound webhooks ----------------------------------------------------------------------
+class UrlNotAllowed(DomainError):
+    status, code = 422, "url_not_allowed"
+
+
 # --- fraud gate ---------------------------------------------------------------------------
 class ManualCodeDisabled(DomainError):
     status, code = 422, "manual_code_disabled"

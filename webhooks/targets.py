@@ -12,14 +12,10 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from loyalite.errors import DomainError
+from loyalite.errors import UrlNotAllowed
 
 MAX_URL_LENGTH = 2000
 DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
-class UrlNotAllowed(DomainError):
-    status, code = 422, "url_not_allowed"
 
 
 @dataclass(frozen=True)
