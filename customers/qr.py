@@ -2,7 +2,7 @@
 
 Static: `LQ1:<org_id>:<code>:<expires_unix>:<signature>`.
 Rotating (Strict orgs): `LT1:<org_id>:<code>:<6-digit TOTP>`.
-Wallet cards (Standard and Balanced orgs): `LW1:…`, long-lived and revocable; kreward.wallet
+Wallet cards (Standard and Balanced orgs): `LW1:…`, long-lived and revocable; the wallet adapter
 signs and checks them against its WalletCard rows.
 """
 

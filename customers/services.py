@@ -4,6 +4,7 @@ import datetime
 import random
 import secrets
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -118,11 +119,23 @@ def get_customer_by_code(*, organization: Organization, code: int) -> Customer:
     return customer
 
 
-def _customer_by_wallet_token(organization: Organization, payload: str) -> Customer:
-    """Wallet scan tokens live with the wallet cards (kreward); imported lazily, no cycle."""
-    from kreward.wallet import customer_for_scan_token
+# Scan-token formats owned by adapters (e.g. wallet cards, `LW1:`), registered at app start so
+# this domain app never imports them.
+ScanTokenResolver = Callable[..., Customer | None]
+_scan_token_resolvers: dict[str, ScanTokenResolver] = {}
 
-    customer = customer_for_scan_token(organization=organization, payload=payload)
+
+def register_scan_token_resolver(prefix: str, resolver: ScanTokenResolver) -> None:
+    """`resolver(organization=, payload=)` returns the customer a `<prefix>:` payload names."""
+    _scan_token_resolvers[prefix] = resolver
+
+
+def _customer_by_scan_token(organization: Organization, payload: str) -> Customer | None:
+    prefix = payload.strip().split(":", 1)[0]
+    resolver = _scan_token_resolvers.get(prefix)
+    if resolver is None:
+        return None
+    customer = resolver(organization=organization, payload=payload)
     if customer is None or customer.erased_at is not None:
         raise InvalidQr()
     return customer
@@ -132,8 +145,9 @@ def get_customer_by_qr(
     *, organization: Organization, payload: str, now: float | None = None
 ) -> Customer:
     """The customer a scanned QR names; InvalidQr if tampered, expired or another org's."""
-    if payload.strip().startswith(qr.WALLET_PREFIX + ":"):
-        return _customer_by_wallet_token(organization, payload)
+    scanned = _customer_by_scan_token(organization, payload)
+    if scanned is not None:
+        return scanned
     claim = qr.parse(payload, now=now)
     if claim is None or claim.organization_id != organization.pk:
         raise InvalidQr()
