@@ -71,6 +71,16 @@ class EventKind(models.TextChoices):
     MANUAL_CODE_REFUSED = "manual_code_refused", "Refused: manual code on Strict"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk rewrites of the audit trail are refused (deleting its org or customer cascades)."""
+
+    def update(self, **kwargs):
+        raise ValueError("verification events are append-only")
+
+    def delete(self):
+        raise ValueError("verification events are append-only")
+
+
 class VerificationEvent(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="verification_events"
@@ -92,6 +102,8 @@ class VerificationEvent(models.Model):
     )
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
