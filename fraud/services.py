@@ -340,8 +340,13 @@ def _check_pin(
         return _miss(challenge, now, actor)
 
 
-def _without_pending(same_binding: QuerySet) -> DomainError | None:
-    """pin_expired if this binding's last challenge ran out of time; else None (a new 412)."""
+def _without_pending(same_binding: QuerySet) -> Challenge | DomainError | None:
+    """pin_expired if this binding's last challenge ran out of time; else None (a new 412).
+
+    A binding whose last challenge was just consumed is a twin racing the request that
+    consumed it: it goes on to the commit, which replays the twin's stored answer (or, with
+    nothing to replay, `consume` refuses the spent challenge), instead of pushing a new PIN.
+    """
     last = (
         same_binding.exclude(state=ChallengeState.SUPERSEDED)
         .order_by("-created_at", "-ended_at")
@@ -349,6 +354,8 @@ def _without_pending(same_binding: QuerySet) -> DomainError | None:
     )
     if last is not None and last.state == ChallengeState.EXPIRED:
         return PinExpired(challenge_id=str(last.pk))
+    if last is not None and last.state == ChallengeState.CONSUMED:
+        return last
     return None
 
 

@@ -587,3 +587,34 @@ def test_an_equal_amount_spelled_differently_is_the_same_binding(gate_for, clock
     raw += b'"verification_pin": "%s"}'
     response = gate.tenant.post(gate.path, raw=raw % (gate.customer.code, challenge.pin.encode()))
     assert response.status_code == 200, response.content
+
+
+def test_a_twin_racing_a_consumed_pin_gets_no_new_challenge(tenant_factory, clock):
+    """The twin checked idempotency before the first request committed; its PIN check then
+    finds the challenge consumed and must go on to replay, not push a fresh PIN."""
+    from fraud import services as fraud
+    from fraud.presets import Action
+    from loyalite.errors import PinExpired, PinRequired
+
+    tenant = tenant_factory("twins", preset=Preset.BALANCED)
+    customer = seed_customer(tenant)
+    binding = fraud.Binding(Action.REDEEM, "point", 10, "twin-1")
+    actor = fraud.Actor()
+    with pytest.raises(PinRequired) as issued:
+        fraud.verify(
+            organization=tenant.org, customer=customer, binding=binding, pin=None, actor=actor
+        )
+    challenge = Challenge.objects.get(pk=issued.value.extra["challenge_id"])
+    opened = fraud.verify(
+        organization=tenant.org, customer=customer, binding=binding, pin=challenge.pin, actor=actor
+    )
+    fraud.consume(challenge=opened, actor=actor)
+
+    twin = fraud.verify(
+        organization=tenant.org, customer=customer, binding=binding, pin="0000", actor=actor
+    )
+
+    assert twin.pk == challenge.pk
+    assert Challenge.objects.filter(customer=customer).count() == 1
+    with pytest.raises(PinExpired):
+        fraud.consume(challenge=twin, actor=actor)
