@@ -1,15 +1,14 @@
-"""The POS write paths in the contract's check order, shared by every /webhook write.
+"""The POS write paths: each is a lookup and then `fraud.flows.run_gated`.
 
-manual_code → lookup → idempotent replay → business pre-check → PIN gate → commit.
-Each path ends in one transaction that claims the idempotency key, consumes the PIN
-challenge and runs the domain service, so retries and races have exactly one effect.
+Check order (API.md): manual_code → lookup → idempotent replay → business pre-check → PIN
+gate → one transaction (claim the external_id, run the service, consume the challenge,
+store the answer), so retries and races have exactly one effect.
 """
 
-from dataclasses import dataclass
+import functools
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from rest_framework.fields import DateTimeField
 
 from campaigns import services as ledger
@@ -18,20 +17,15 @@ from coupons.models import Coupon
 from customers.models import Customer
 from customers.services import get_customer_by_code
 from fraud import services as fraud
+from fraud.flows import Outcome, run_gated
 from fraud.presets import Action
 from loyalite import idempotency
-from loyalite.errors import ExternalIdConflict
 from loyalite.models import ApiKey
 
 SOURCE = "webhook"
 _datetime = DateTimeField()
 
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
+__all__ = ["Outcome", "coupon_data", "customer_data", "earn", "redeem", "redeem_coupon"]
 
 
 def customer_data(customer: Customer) -> dict[str, Any]:
@@ -43,84 +37,43 @@ def customer_data(customer: Customer) -> dict[str, Any]:
     }
 
 
+def _time(value) -> str | None:
+    return _datetime.to_representation(value) if value else None
+
+
 def coupon_data(coupon: Coupon, customer_code: int) -> dict[str, Any]:
     return {
         "id": coupon.pk,
         "name": coupon.name,
         "status": coupon.status,
         "qr_token": coupon.token,
-        "issued_at": _datetime.to_representation(coupon.issued_at),
-        "redeemed_at": _datetime.to_representation(coupon.redeemed_at)
-        if coupon.redeemed_at
-        else None,
-        "expires_at": _datetime.to_representation(coupon.expires_at),
+        "issued_at": _time(coupon.issued_at),
+        "redeemed_at": _time(coupon.redeemed_at),
+        "expires_at": _time(coupon.expires_at),
         "customer_code": customer_code,
     }
 
 
-def _fingerprint(fields: dict[str, Any]) -> str:
-    return idempotency.fingerprint(fields)
-
-
-def _idempotent_commit(*, api_key, scope, external_id, print_, challenge, actor, effect) -> Outcome:
-    org = api_key.organization
-    with transaction.atomic():
-        slot = idempotency.claim(
-            organization=org,
-            scope=scope,
-            key=external_id,
-            print_=print_,
-            conflict=ExternalIdConflict,
-        )
-        if isinstance(slot, idempotency.StoredResponse):
-            return Outcome(slot.status, slot.body, replayed=True)
-        fraud.consume(challenge=challenge, actor=actor)
-        body = {"data": effect()}
-        slot.store(200, body)
-    return Outcome(200, body)
-
-
 def earn(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outcome:
     org = api_key.organization
+    amount: Decimal = params["amount"]
+    card_type, external_id = params["card_type"], params["external_id"]
     fraud.check_manual_code(
         organization=org,
         manual_code=params["manual_code"],
         actor=actor,
         action=Action.EARN,
         customer_code=params["customer_code"],
-        amount=params["amount"],
+        amount=amount,
     )
     customer = get_customer_by_code(organization=org, code=params["customer_code"])
-    amount: Decimal = params["amount"]
-    scope, external_id = "pos.earn", params["external_id"]
-    # normalize(): 10 and 10.0 are the same request, so a retry re-spelling it replays.
-    print_ = _fingerprint(
-        {
-            "customer_code": customer.code,
-            "amount": amount.normalize(),
-            "card_type": params["card_type"],
-        }
-    )
-    replay = idempotency.find(
-        organization=org, scope=scope, key=external_id, print_=print_, conflict=ExternalIdConflict
-    )
-    if replay:
-        return Outcome(replay.status, replay.body, replayed=True)
-    campaign = ledger.get_campaign(organization=org, card_type=params["card_type"])
-    ledger.check_earn(campaign=campaign, amount=amount)
-    binding = fraud.Binding(Action.EARN, params["card_type"], amount, external_id)
-    challenge = fraud.verify(
-        organization=org,
-        customer=customer,
-        binding=binding,
-        pin=params["verification_pin"],
-        actor=actor,
-    )
+    # Looked up only past the replay check, so a replay stays cheap.
+    campaign = functools.cache(lambda: ledger.get_campaign(organization=org, card_type=card_type))
 
     def effect() -> dict[str, Any]:
         result = ledger.earn(
             customer=customer,
-            campaign=campaign,
+            campaign=campaign(),
             amount=amount,
             source=SOURCE,
             external_id=external_id,
@@ -128,52 +81,39 @@ def earn(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outc
         )
         data: dict[str, Any] = {"stamps": result.stamps, "points": result.points}
         if result.coupon is not None:
-            data["coupon"] = {
-                "id": result.coupon.pk,
-                "name": result.coupon.name,
-                "qr_token": result.coupon.token,
-            }
-        return data
+            coupon = result.coupon
+            data["coupon"] = {"id": coupon.pk, "name": coupon.name, "qr_token": coupon.token}
+        return {"data": data}
 
-    return _idempotent_commit(
-        api_key=api_key,
-        scope=scope,
-        external_id=external_id,
-        print_=print_,
-        challenge=challenge,
+    return run_gated(
+        organization=org,
+        customer=customer,
+        binding=fraud.Binding(Action.EARN, card_type, amount, external_id),
+        pin=params["verification_pin"],
         actor=actor,
         effect=effect,
+        scope="pos.earn",
+        key=external_id,
+        # normalize(): 10 and 10.0 are the same request, so a retry re-spelling it replays.
+        fingerprint=idempotency.fingerprint(
+            {"customer_code": customer.code, "amount": amount.normalize(), "card_type": card_type}
+        ),
+        precheck=lambda: ledger.check_earn(campaign=campaign(), amount=amount),
     )
 
 
 def redeem(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Outcome:
     org = api_key.organization
+    value, card_type, external_id = params["value"], params["card_type"], params["external_id"]
     fraud.check_manual_code(
         organization=org,
         manual_code=params["manual_code"],
         actor=actor,
         action=Action.REDEEM,
         customer_code=params["customer_code"],
-        amount=params["value"],
+        amount=value,
     )
     customer = get_customer_by_code(organization=org, code=params["customer_code"])
-    value, card_type = params["value"], params["card_type"]
-    scope, external_id = "pos.redeem", params["external_id"]
-    print_ = _fingerprint({"customer_code": customer.code, "value": value, "card_type": card_type})
-    replay = idempotency.find(
-        organization=org, scope=scope, key=external_id, print_=print_, conflict=ExternalIdConflict
-    )
-    if replay:
-        return Outcome(replay.status, replay.body, replayed=True)
-    ledger.check_redeem(customer=customer, card_type=card_type, value=value)
-    binding = fraud.Binding(Action.REDEEM, card_type, value, external_id)
-    challenge = fraud.verify(
-        organization=org,
-        customer=customer,
-        binding=binding,
-        pin=params["verification_pin"],
-        actor=actor,
-    )
 
     def effect() -> dict[str, Any]:
         result = ledger.redeem(
@@ -184,16 +124,21 @@ def redeem(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]) -> Ou
             external_id=external_id,
             api_key=api_key,
         )
-        return {"stamps": result.stamps, "points": result.points}
+        return {"data": {"stamps": result.stamps, "points": result.points}}
 
-    return _idempotent_commit(
-        api_key=api_key,
-        scope=scope,
-        external_id=external_id,
-        print_=print_,
-        challenge=challenge,
+    return run_gated(
+        organization=org,
+        customer=customer,
+        binding=fraud.Binding(Action.REDEEM, card_type, value, external_id),
+        pin=params["verification_pin"],
         actor=actor,
         effect=effect,
+        scope="pos.redeem",
+        key=external_id,
+        fingerprint=idempotency.fingerprint(
+            {"customer_code": customer.code, "value": value, "card_type": card_type}
+        ),
+        precheck=lambda: ledger.check_redeem(customer=customer, card_type=card_type, value=value),
     )
 
 
@@ -207,18 +152,18 @@ def redeem_coupon(*, api_key: ApiKey, actor: fraud.Actor, params: dict[str, Any]
         coupon_token=params["token"],
     )
     coupon = coupons.get_redeemable_coupon(organization=org, token=params["token"])
-    binding = fraud.Binding(Action.COUPON_REDEEM, coupon_id=coupon.pk)
-    challenge = fraud.verify(
+
+    def effect() -> dict[str, Any]:
+        # The coupon's row lock makes a racing twin stop here with coupon_already_used.
+        redeemed = coupons.redeem_coupon(coupon=coupon, source=SOURCE)
+        return {"data": coupon_data(redeemed, coupon.customer.code)}
+
+    return run_gated(
         organization=org,
         customer=coupon.customer,
-        binding=binding,
+        binding=fraud.Binding(Action.COUPON_REDEEM, coupon_id=coupon.pk),
         pin=params["verification_pin"],
         actor=actor,
+        effect=effect,
         coupon_name=coupon.name,
     )
-    with transaction.atomic():
-        redeemed = coupons.redeem_coupon(
-            coupon=coupon, source=SOURCE
-        )  # a racing twin stops here: 409
-        fraud.consume(challenge=challenge, actor=actor)
-    return Outcome(200, {"data": coupon_data(redeemed, coupon.customer.code)})
