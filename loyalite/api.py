@@ -9,11 +9,14 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from .breaker import Breaker
 from .errors import InvalidApiKey, InvalidJson, SubscriptionRequired, TooManyRequests
 from .models import ApiKey
 from .services import authenticate_api_key
 
 logger = logging.getLogger(__name__)
+# A stalled cache would otherwise cost its socket timeout on every request.
+rate_cache = Breaker("rate-limit cache", cool_down_seconds=10)
 
 
 def raw_api_key(request: HttpRequest) -> str:
@@ -42,6 +45,8 @@ def check_rate(
     request: HttpRequest, *, group: str, bucket: str, per_minute: int, error=TooManyRequests
 ) -> None:
     """Fixed one-minute window per bucket on the shared cache; fails open if the cache is down."""
+    if rate_cache.is_open:
+        return
     try:
         usage = get_usage(
             request,
@@ -51,7 +56,8 @@ def check_rate(
             increment=True,
         )
     except Exception:
-        logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
+        rate_cache.trip()
+        logger.warning("rate limit cache unavailable; allowing requests", exc_info=True)
         return
     if usage and usage["should_limit"] and usage["time_left"] >= 0:
         # django-ratelimit's window still includes its last second (time_left == 0).

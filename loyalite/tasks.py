@@ -1,29 +1,28 @@
 """Sending Celery tasks after commit without letting a broker outage touch the request."""
 
 import logging
-import time
 
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+from .breaker import Breaker
 
 logger = logging.getLogger(__name__)
 
 # After a failed publish, skip publishing for a while instead of paying a timeout per request;
 # periodic sweepers and the dashboard's state endpoint catch up on what was not sent.
-BROKER_BACKOFF_SECONDS = 15
-_broker_down_until = 0.0
+broker = Breaker("broker", cool_down_seconds=15)
 
 
 def send_now(task_path: str, *args) -> bool:
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if broker.is_open:
         logger.info("broker marked down; not sending %s", task_path)
         return False
     try:
         import_string(task_path).delay(*args)
         return True
     except Exception:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        broker.trip()
         logger.warning("could not send %s; broker unavailable", task_path, exc_info=True)
         return False
 

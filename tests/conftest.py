@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+import loyalite.api
+import loyalite.tasks
 from loyalite.celery import app as celery_app
 
 from .factories import CustomerFactory, OrganizationFactory, api_key_for
@@ -36,8 +38,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_eager_tasks():
-    """Each test starts with empty rate-limit counters and runs Celery tasks inline."""
+    """Each test starts with empty rate-limit counters, closed breakers and inline tasks."""
     cache.clear()
+    loyalite.api.rate_cache.reset()
+    loyalite.tasks.broker.reset()
     celery_app.conf.task_always_eager = True
     yield
     cache.clear()

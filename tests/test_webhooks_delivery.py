@@ -287,7 +287,7 @@ def test_an_earn_committed_while_the_broker_is_down_is_delivered_by_the_sweeper(
 ):
     create_endpoint(alice, receiver.url, ["points.earned"])
     code = alice.customer().code
-    monkeypatch.setattr(loyalite.tasks, "_broker_down_until", 0.0)
+    loyalite.tasks.broker.reset()
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker unreachable")
