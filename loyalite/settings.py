@@ -4,6 +4,7 @@ No environment → the embedded default (SQLite, eager Celery, in-memory cache a
 layer). DATABASE_URL / REDIS_URL switch on PostgreSQL and Redis.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -152,10 +153,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-try:  # WhiteNoise warns at every start if the directory is missing before collectstatic
+# WhiteNoise warns at every start if the directory is missing before collectstatic.
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass
 # WhiteNoise serves static files from the app server itself (admin CSS, dashboard JS); with
 # finders on, the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
