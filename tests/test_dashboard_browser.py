@@ -8,14 +8,9 @@ by GET /webhook/customer?qr=.
 """
 
 import json
-import os
 import re
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,127 +18,31 @@ import pytest
 from customers.qr import TOTP_STEP_SECONDS
 from customers.views import qr_image
 
+from .live_stack import SCREENSHOTS, Server, chromium, running_server
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-]
 PHONE = {"width": 390, "height": 844}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    base_url: str
-    env: dict
-    workdir: Path
-    keys: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [str(VENV_BIN / "python"), "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def start(self) -> None:
-        log = open(self.workdir / "uvicorn.log", "ab")  # noqa: SIM115 - closed with the process
-        port = self.base_url.rsplit(":", 1)[1]
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "uvicorn"), "loyalite.asgi:application", "--host", "127.0.0.1"]
-            + ["--port", port, "--lifespan", "off", "--log-level", "warning"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", trust_env=False).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise AssertionError((self.workdir / "uvicorn.log").read_text()[-3000:])
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-            self.process = None
-
-    def api(self, slug: str) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url, headers={"X-Api-Key": self.keys[slug]}, trust_env=False
-        )
-
-    def enroll(self, slug: str, email: str, name: str) -> int:
-        with self.api(slug) as api:
-            response = api.post(
-                "/webhook/customer",
-                json={"email": email, "name": name, "consent_terms": True, "consent_privacy": True},
-            )
-        assert response.status_code == 200, response.text
-        return response.json()["data"]["customer_code"]
-
-    def link(self, slug: str, email: str) -> str:
-        return self.manage("customer_link", slug, email)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("dashboard-server")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(
-        SQLITE_PATH=str(workdir / "db.sqlite3"),
-        SITE_URL=f"http://127.0.0.1:{port}",
-        ALLOWED_HOSTS="127.0.0.1",
-        PYTHONUNBUFFERED="1",
-    )
-    server = Server(base_url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
-    server.manage("migrate", "--noinput", "-v", "0")
+def _seed(server: Server) -> None:
     for slug, name, preset in [("kahveci", "Kahveci", "balanced"), ("demlik", "Demlik", "strict")]:
         created = server.manage(
             "create_org", slug, "--name", name, "--preset", preset, "--max-stamps", "8", "--json"
         )
         server.keys[slug] = json.loads(created)["api_key"]
-    server.start()
-    yield server
-    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("dashboard-server"), _seed) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
