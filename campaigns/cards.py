@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db import models, transaction
 
 from coupons.models import Coupon
-from coupons.services import issue_coupon
 from customers.models import Customer
 from loyalite.errors import (
     InsufficientBalance,
@@ -22,10 +21,9 @@ from loyalite.errors import (
     TierNotReached,
 )
 from loyalite.models import ApiKey
-from webhooks.outbox import record_event
 
 from .models import Campaign, CardType, LedgerEntry, Reason, RewardMode, Tier, TierClaim
-from .services import _append, _event_data, _lock
+from .services import _append, _lock, fill_card, record_delta_event
 
 
 @dataclass(frozen=True)
@@ -96,49 +94,6 @@ def redeemed_tiers(*, customer: Customer, campaign: Campaign) -> list[int]:
     )
 
 
-def _delta_event(customer: Customer, campaign: Campaign, delta: int, entry, source: str) -> None:
-    if campaign.card_type == CardType.POINT:
-        event = "points.earned" if delta > 0 else "points.spent"
-        key = "points_added" if delta > 0 else "points_spent"
-        data = {key: abs(delta), "points_balance": customer.point_balance}
-    else:
-        event = "stamp.earned" if delta > 0 else "stamp.redeemed"
-        key = "stamps_added" if delta > 0 else "stamps_spent"
-        data = {key: abs(delta), "stamps_balance": customer.stamp_count}
-    record_event(
-        organization=customer.organization,
-        event=event,
-        data=_event_data(customer, source, entry, **data),
-    )
-
-
-def _fill(customer: Customer, campaign: Campaign, common: dict) -> Coupon:
-    """Coupon mode: a full card becomes a coupon and keeps the carry-over (a new loop)."""
-    coupon = issue_coupon(customer=customer, campaign=campaign)
-    fill = _append(
-        customer,
-        CardType.STAMP,
-        -campaign.max_stamps,
-        Reason.CARD_FILLED,
-        coupon=coupon,
-        **common,
-    )
-    record_event(
-        organization=customer.organization,
-        event="stamp.redeemed",
-        data=_event_data(
-            customer,
-            common["source"],
-            fill,
-            stamps_spent=campaign.max_stamps,
-            stamps_balance=customer.stamp_count,
-            coupon_id=coupon.pk,
-            coupon_name=coupon.name,
-        ),
-    )
-    return coupon
-
-
 def _coupon_mode(campaign: Campaign) -> bool:
     return campaign.card_type == CardType.STAMP and campaign.reward_mode == RewardMode.COUPON
 
@@ -165,10 +120,10 @@ def apply_delta(
     common = {"source": source, "api_key": api_key}
     reason = Reason.EARN if delta > 0 else Reason.REDEEM
     entry = _append(customer, campaign.card_type, delta, reason, note=note[:255], **common)
-    _delta_event(customer, campaign, delta, entry, source)
+    record_delta_event(customer, campaign.card_type, entry, source)
     coupon = None
     if delta > 0 and _coupon_mode(campaign) and customer.stamp_count >= campaign.max_stamps:
-        coupon = _fill(customer, campaign, common)
+        coupon = fill_card(customer, campaign, common)
     customer.save(update_fields=["point_balance", "stamp_count"])
     return DeltaResult(before, balance_of(customer, campaign), entry, coupon)
 
@@ -214,7 +169,7 @@ def claim_tier(
     )
     customer.save(update_fields=["point_balance", "stamp_count"])
     if spent:
-        _delta_event(customer, campaign, -spent, entry, source)
+        record_delta_event(customer, campaign.card_type, entry, source)
     claimed = [] if spent else redeemed_tiers(customer=customer, campaign=campaign)
     return ClaimResult(tier.at, bool(spent), claimed, before, balance_of(customer, campaign), entry)
 

@@ -17,7 +17,7 @@ from loyalite.errors import InsufficientBalance, StampLimitExceeded
 from loyalite.models import ApiKey, Organization
 from webhooks.outbox import record_event
 
-from .models import Campaign, CardType, LedgerEntry, Reason
+from .models import Campaign, CardType, LedgerEntry, Reason, RewardMode
 
 ONE = Decimal("1")
 
@@ -95,6 +95,43 @@ def _event_data(customer: Customer, source: str, entry: LedgerEntry | None, **da
     }
 
 
+def record_delta_event(
+    customer: Customer, card_type: str, entry: LedgerEntry, source: str, **extra
+) -> None:
+    """The outbox event of one balance move: earned/spent points, earned/redeemed stamps."""
+    delta = entry.delta
+    if card_type == CardType.POINT:
+        event = "points.earned" if delta > 0 else "points.spent"
+        key = "points_added" if delta > 0 else "points_spent"
+        data = {key: abs(delta), "points_balance": entry.balance_after}
+    else:
+        event = "stamp.earned" if delta > 0 else "stamp.redeemed"
+        key = "stamps_added" if delta > 0 else "stamps_spent"
+        data = {key: abs(delta), "stamps_balance": entry.balance_after}
+    record_event(
+        organization=customer.organization,
+        event=event,
+        data=_event_data(customer, source, entry, **data, **extra),
+    )
+
+
+def fill_card(customer: Customer, campaign: Campaign, common: dict) -> Coupon:
+    """Coupon mode: a full card becomes a coupon and keeps the carry-over (a new loop)."""
+    coupon = issue_coupon(customer=customer, campaign=campaign)
+    fill = _append(
+        customer, CardType.STAMP, -campaign.max_stamps, Reason.CARD_FILLED, coupon=coupon, **common
+    )
+    record_delta_event(
+        customer,
+        CardType.STAMP,
+        fill,
+        common["source"],
+        coupon_id=coupon.pk,
+        coupon_name=coupon.name,
+    )
+    return coupon
+
+
 @transaction.atomic
 def earn(
     *,
@@ -126,17 +163,7 @@ def _earn_points(customer, campaign, amount, common, note) -> LedgerEntry | None
     entry = _append(
         customer, CardType.POINT, points, Reason.EARN, amount=amount, note=note, **common
     )
-    record_event(
-        organization=customer.organization,
-        event="points.earned",
-        data=_event_data(
-            customer,
-            common["source"],
-            entry,
-            points_added=points,
-            points_balance=customer.point_balance,
-        ),
-    )
+    record_delta_event(customer, CardType.POINT, entry, common["source"])
     return entry
 
 
@@ -145,41 +172,10 @@ def _earn_stamps(customer, campaign, amount, common, note) -> tuple[LedgerEntry,
     entry = _append(
         customer, CardType.STAMP, stamps, Reason.EARN, amount=amount, note=note, **common
     )
-    record_event(
-        organization=customer.organization,
-        event="stamp.earned",
-        data=_event_data(
-            customer,
-            common["source"],
-            entry,
-            stamps_added=stamps,
-            stamps_balance=customer.stamp_count,
-        ),
-    )
+    record_delta_event(customer, CardType.STAMP, entry, common["source"])
     coupon = None
-    if campaign.reward_mode == "coupon" and customer.stamp_count >= campaign.max_stamps:
-        coupon = issue_coupon(customer=customer, campaign=campaign)
-        fill = _append(
-            customer,
-            CardType.STAMP,
-            -campaign.max_stamps,
-            Reason.CARD_FILLED,
-            coupon=coupon,
-            **common,
-        )
-        record_event(
-            organization=customer.organization,
-            event="stamp.redeemed",
-            data=_event_data(
-                customer,
-                common["source"],
-                fill,
-                stamps_spent=campaign.max_stamps,
-                stamps_balance=customer.stamp_count,
-                coupon_id=coupon.pk,
-                coupon_name=coupon.name,
-            ),
-        )
+    if campaign.reward_mode == RewardMode.COUPON and customer.stamp_count >= campaign.max_stamps:
+        coupon = fill_card(customer, campaign, common)
     return entry, coupon
 
 
@@ -210,21 +206,7 @@ def redeem(
         note=note,
     )
     customer.save(update_fields=["point_balance", "stamp_count"])
-    if card_type == CardType.POINT:
-        event, data = (
-            "points.spent",
-            {"points_spent": value, "points_balance": customer.point_balance},
-        )
-    else:
-        event, data = (
-            "stamp.redeemed",
-            {"stamps_spent": value, "stamps_balance": customer.stamp_count},
-        )
-    record_event(
-        organization=customer.organization,
-        event=event,
-        data=_event_data(customer, source, entry, **data),
-    )
+    record_delta_event(customer, card_type, entry, source)
     return Balances(customer.point_balance, customer.stamp_count, None, entry)
 
 
@@ -248,19 +230,7 @@ def adjust(
         note=reason.strip()[:255],
     )
     customer.save(update_fields=["point_balance", "stamp_count"])
-    if card_type == CardType.POINT:
-        event = "points.earned" if delta > 0 else "points.spent"
-        key = "points_added" if delta > 0 else "points_spent"
-        data = {key: abs(delta), "points_balance": customer.point_balance}
-    else:
-        event = "stamp.earned" if delta > 0 else "stamp.redeemed"
-        key = "stamps_added" if delta > 0 else "stamps_spent"
-        data = {key: abs(delta), "stamps_balance": customer.stamp_count}
-    record_event(
-        organization=customer.organization,
-        event=event,
-        data=_event_data(customer, source, entry, **data),
-    )
+    record_delta_event(customer, card_type, entry, source)
     return Balances(customer.point_balance, customer.stamp_count, None, entry)
 
 
