@@ -2,9 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpRequest
 
 from campaigns.models import Campaign, CardType, Tier, TierClaim
 from loyalite.admin_scoping import (
@@ -12,7 +10,7 @@ from loyalite.admin_scoping import (
     OrgScopedAdmin,
     OrgScopedInline,
     ReadOnlyOrgAdmin,
-    org_of,
+    ShownOnceAddMixin,
 )
 from loyalite.models import Organization
 
@@ -61,7 +59,7 @@ class KeyPairForm(forms.ModelForm):
 
 
 @admin.register(KeyPair)
-class KeyPairAdmin(OrgScopedAdmin):
+class KeyPairAdmin(ShownOnceAddMixin, OrgScopedAdmin):
     owner_only_writes = True
     form = KeyPairForm
     list_display = [
@@ -112,28 +110,20 @@ class KeyPairAdmin(OrgScopedAdmin):
             count += 1
         self.message_user(request, f"Revoked {count} key pair(s).", messages.SUCCESS)
 
-    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
-        """Creates a pair through the service and shows both keys this one time."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        fixed = None if request.user.is_superuser else org_of(request)
-        form = NewKeyPairForm(request.POST or None, organization=fixed)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Create a Kreward key pair",
-            "form": form,
-        }
-        if request.method != "POST" or not form.is_valid():
-            return TemplateResponse(request, "admin/kreward/keypair/add.html", context)
+    add_form = NewKeyPairForm
+    add_title = "Create a Kreward key pair"
+    created_title = "Kreward key pair created"
+    add_template = "admin/kreward/keypair/add.html"
+    created_template = "admin/kreward/keypair/created.html"
+
+    def create(self, form) -> tuple[object, KeyPair]:
+        """Creates the pair through the service; the page shows both keys this one time."""
         issued = create_key_pair(
             organization=form.target_organization(),
             label=form.cleaned_data["label"],
             origins=form.cleaned_data["allowed_origins"],
         )
-        self.log_addition(request, issued.pair, [{"added": {}}])
-        context.update(title="Kreward key pair created", issued=issued)
-        return TemplateResponse(request, "admin/kreward/keypair/created.html", context)
+        return issued, issued.pair
 
 
 @admin.register(KrewardSettings)
@@ -151,7 +141,7 @@ class TierForm(forms.ModelForm):
 
     def clean_at(self) -> int:
         at = self.cleaned_data["at"]
-        campaign = self.instance.campaign if self.instance.campaign_id else self.parent
+        campaign = self.instance.campaign  # the inline formset sets it, new rows included
         if at < 1:
             raise forms.ValidationError("At least 1.")
         if campaign.card_type == CardType.STAMP and at >= campaign.max_stamps:
@@ -173,11 +163,6 @@ class TierInline(OrgScopedInline):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._can_write(request)
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.form = type("BoundTierForm", (TierForm,), {"parent": obj})
-        return formset
 
 
 class CardTemplateAdmin(OrgScopedAdmin):

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
@@ -17,6 +16,7 @@ from .admin_scoping import (
     OrgScopedAdmin,
     OrgScopedStackedInline,
     ReadOnlyInline,
+    ShownOnceAddMixin,
     is_member,
     org_of,
 )
@@ -212,7 +212,7 @@ class NewApiKeyForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(OrgScopedAdmin):
+class ApiKeyAdmin(ShownOnceAddMixin, OrgScopedAdmin):
     owner_only_writes = True
     list_display = ["__str__", "label", "created_at", "last_used_at", "status"]
     list_filter = [ApiKeyStatusFilter]
@@ -252,24 +252,15 @@ class ApiKeyAdmin(OrgScopedAdmin):
         self.message_user(request, f"Revoked {api_key}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:loyalite_apikey_changelist"))
 
-    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
-        """Creates a key through the service and shows the full key this one time."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        fixed = None if request.user.is_superuser else org_of(request)
-        form = NewApiKeyForm(request.POST or None, organization=fixed)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Create an API key",
-            "form": form,
-        }
-        if request.method != "POST" or not form.is_valid():
-            return TemplateResponse(request, "admin/loyalite/apikey/add.html", context)
+    add_form = NewApiKeyForm
+    add_title = "Create an API key"
+    created_title = "API key created"
+    add_template = "admin/loyalite/apikey/add.html"
+    created_template = "admin/loyalite/apikey/created.html"
+
+    def create(self, form) -> tuple[object, ApiKey]:
+        """Creates the key through the service; the page shows the full key this one time."""
         issued = create_api_key(
             organization=form.target_organization(), label=form.cleaned_data["label"]
         )
-        self.log_addition(request, issued.api_key, [{"added": {}}])
-        context.update(title="API key created", issued=issued)
-        # admin_view marks the response never_cache, so the key is not kept by the browser.
-        return TemplateResponse(request, "admin/loyalite/apikey/created.html", context)
+        return issued, issued.api_key

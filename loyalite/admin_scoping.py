@@ -15,9 +15,10 @@ the choices of every foreign key in forms and inlines.
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
 
 from .models import Membership, Organization
 
@@ -238,3 +239,39 @@ class CustomerCodeFilter(admin.SimpleListFilter):
             ],
             "reset_url": changelist.get_query_string(remove=[self.parameter_name]),
         }
+
+
+class ShownOnceAddMixin:
+    """An add view for secrets (API keys, key pairs): a form, a service call, and a page that
+    shows the secret this one time (admin_view marks it never_cache).
+
+    Subclasses set the titles and templates and implement `create(form)` → the issued object
+    (with the raw secret) and the saved model instance to log.
+    """
+
+    add_form: type
+    add_title: str
+    created_title: str
+    add_template: str
+    created_template: str
+
+    def create(self, form) -> tuple[object, object]:
+        raise NotImplementedError
+
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        fixed = None if request.user.is_superuser else org_of(request)
+        form = self.add_form(request.POST or None, organization=fixed)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": self.add_title,
+            "form": form,
+        }
+        if request.method != "POST" or not form.is_valid():
+            return TemplateResponse(request, self.add_template, context)
+        issued, instance = self.create(form)
+        self.log_addition(request, instance, [{"added": {}}])
+        context.update(title=self.created_title, issued=issued)
+        return TemplateResponse(request, self.created_template, context)
