@@ -209,6 +209,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CardTypeEnum": ["points", "stamps"],
+        "WebhookSubscribableEventEnum": "webhooks.schema.SUBSCRIBABLE_EVENTS",
+        "WebhookDeliveredEventEnum": "webhooks.schema.DELIVERED_EVENTS",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    },
 }
 
 WEBHOOK_ALLOW_LOOPBACK = env_flag("WEBHOOK_ALLOW_LOOPBACK")

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from loyalite import api
 from loyalite.errors import InvalidRequest
 
+from . import schema as docs
 from . import services
 from .delivery import iso
 from .models import ALL_EVENTS, EVENT_TYPES, Delivery, DeliveryStatus, Endpoint
@@ -100,43 +102,111 @@ class MerchantView(APIView):
 
 
 class EndpointListView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_endpoints_list",
+        summary="The organisation's webhook endpoints (no secrets)",
+        responses={200: docs.WebhookEndpointListEnvelope, **docs.errors(401, 402)},
+    )
     def get(self, request: Request) -> Response:
         endpoints = Endpoint.objects.filter(organization=self.organization)
         return Response({"data": [endpoint_data(endpoint) for endpoint in endpoints]})
 
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_endpoints_create",
+        summary="Add an endpoint; the answer shows its secret, the only time",
+        request={"application/json": docs.WebhookEndpointInput},
+        responses={
+            201: docs.WebhookEndpointSecretEnvelope,
+            **docs.errors(400, 401, 402, 422, s422=docs.URL_ERRORS),
+        },
+    )
     def post(self, request: Request) -> Response:
         endpoint = services.create_endpoint(organization=self.organization, **self.body(request))
         return Response({"data": endpoint_data(endpoint, with_secret=True)}, status=201)
 
 
+@extend_schema(tags=[docs.TAG], parameters=[docs.ENDPOINT_ID])
 class EndpointDetailView(MerchantView):
+    @extend_schema(
+        operation_id="merchant_webhooks_endpoints_retrieve",
+        summary="One endpoint (no secret)",
+        responses={200: docs.WebhookEndpointEnvelope, **docs.errors(401, 402, 404)},
+    )
     def get(self, request: Request, endpoint_id) -> Response:
         return Response({"data": endpoint_data(self.endpoint(endpoint_id))})
 
+    @extend_schema(
+        operation_id="merchant_webhooks_endpoints_update",
+        summary="Change the given fields; a new URL is vetted like a new endpoint",
+        request={"application/json": docs.WebhookEndpointInput},
+        responses={
+            200: docs.WebhookEndpointEnvelope,
+            **docs.errors(400, 401, 402, 404, 422, s422=docs.URL_ERRORS),
+        },
+    )
     def patch(self, request: Request, endpoint_id) -> Response:
         endpoint = self.endpoint(endpoint_id)
         changes = self.body(request, partial=True)
         endpoint = services.update_endpoint(endpoint=endpoint, **changes)
         return Response({"data": endpoint_data(endpoint)})
 
+    @extend_schema(
+        operation_id="merchant_webhooks_endpoints_delete",
+        summary="Remove the endpoint and its delivery log",
+        responses={
+            204: OpenApiResponse(description="Deleted; no body."),
+            **docs.errors(401, 402, 404),
+        },
+    )
     def delete(self, request: Request, endpoint_id) -> Response:
         services.delete_endpoint(endpoint=self.endpoint(endpoint_id))
         return Response(status=204)
 
 
 class RotateSecretView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_endpoints_rotate_secret",
+        summary="A new secret, effective at once; the old one stops",
+        parameters=[docs.ENDPOINT_ID],
+        request=None,
+        responses={200: docs.WebhookEndpointSecretEnvelope, **docs.errors(401, 402, 404)},
+    )
     def post(self, request: Request, endpoint_id) -> Response:
         endpoint = services.rotate_secret(endpoint=self.endpoint(endpoint_id))
         return Response({"data": endpoint_data(endpoint, with_secret=True)})
 
 
 class TestEventView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_endpoints_test",
+        summary="Queue a signed `ping` to this endpoint (even if inactive)",
+        parameters=[docs.ENDPOINT_ID],
+        request=None,
+        responses={
+            202: OpenApiResponse(docs.WebhookDeliveryEnvelope, description="The queued delivery."),
+            **docs.errors(401, 402, 404),
+        },
+    )
     def post(self, request: Request, endpoint_id) -> Response:
         delivery = services.send_test(endpoint=self.endpoint(endpoint_id))
         return Response({"data": delivery_data(delivery)}, status=202)
 
 
 class DeliveryListView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_deliveries_list",
+        summary="The organisation's deliveries, newest first, paginated",
+        parameters=docs.DELIVERY_FILTERS,
+        responses={
+            200: docs.WebhookDeliveryPage,
+            **docs.errors(401, 402, 422, s422="`invalid_request` with `fields`: a bad filter"),
+        },
+    )
     def get(self, request: Request) -> Response:
         query = validated(DeliveryQuery(data=request.query_params))
         page, page_size = query.pop("page"), query.pop("page_size")
@@ -154,12 +224,33 @@ class DeliveryListView(MerchantView):
 
 
 class DeliveryDetailView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_deliveries_retrieve",
+        summary="One delivery",
+        parameters=[docs.DELIVERY_ID],
+        responses={200: docs.WebhookDeliveryEnvelope, **docs.errors(401, 402, 404)},
+    )
     def get(self, request: Request, delivery_id) -> Response:
         delivery = services.get_delivery(organization=self.organization, delivery_id=delivery_id)
         return Response({"data": delivery_data(delivery)})
 
 
 class RedeliverView(MerchantView):
+    @extend_schema(
+        tags=[docs.TAG],
+        operation_id="merchant_webhooks_deliveries_redeliver",
+        summary="Send the same envelope (same id) again now, restarting the retries",
+        parameters=[docs.DELIVERY_ID],
+        request=None,
+        responses={
+            202: OpenApiResponse(
+                docs.WebhookDeliveryEnvelope,
+                description="The delivery, `pending` again with `attempts` 0.",
+            ),
+            **docs.errors(401, 402, 404),
+        },
+    )
     def post(self, request: Request, delivery_id) -> Response:
         delivery = services.get_delivery(organization=self.organization, delivery_id=delivery_id)
         delivery = services.redeliver(delivery=delivery)
