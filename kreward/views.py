@@ -164,7 +164,7 @@ class EnrollView(KrewardView):
         operation_id="v1_enroll",
         summary="Enroll a customer (with email) or get the sign-up page (without)",
         parameters=[docs.IDEMPOTENCY_KEY],
-        request=docs.EnrollRequest,
+        request={"application/json": docs.EnrollRequest},
         responses={
             200: OpenApiResponse(
                 docs.EnrollResponse,
@@ -236,7 +236,7 @@ class TransactionView(KrewardView):
         operation_id="v1_transaction",
         summary="Add (or, negative, deduct) points or stamps",
         parameters=[docs.IDEMPOTENCY_KEY],
-        request=docs.TransactionRequest,
+        request={"application/json": docs.TransactionRequest},
         responses={
             200: docs.TransactionResponse,
             **docs.errors(400, 401, 402, 403, 404, 409, 429),
@@ -274,7 +274,7 @@ class RedeemView(KrewardView):
         operation_id="v1_redeem",
         summary="Claim a reached tier; the final stamp tier loops the card",
         parameters=[docs.IDEMPOTENCY_KEY],
-        request=docs.RedeemRequest,
+        request={"application/json": docs.RedeemRequest},
         responses={200: docs.RedeemResponse, **docs.errors(400, 401, 402, 403, 404, 409, 429)},
     )
     def post(self, request: Request) -> Response:

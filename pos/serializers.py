@@ -6,6 +6,8 @@ POS that sends the wrong type has a bug it should hear about (422 `invalid_reque
 
 from decimal import Decimal
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_AMOUNT = Decimal("1000000000")
@@ -18,6 +20,7 @@ def is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     default_error_messages = {"invalid": "Must be true or false."}
 
@@ -39,6 +42,7 @@ class StrictStringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class CustomerCodeField(serializers.Field):
     """A positive integer; a string of digits is accepted as scanners often produce one."""
 
@@ -57,6 +61,7 @@ class CustomerCodeField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class PositiveIntegerField(serializers.Field):
     default_error_messages = {"invalid": "Must be a positive integer."}
 
@@ -71,6 +76,7 @@ class PositiveIntegerField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class AmountField(serializers.Field):
     """A JSON number > 0, kept as the Decimal its literal spells (never through float)."""
 
@@ -96,6 +102,7 @@ class AmountField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{1,8}$"})
 class PinField(serializers.Field):
     default_error_messages = {"invalid": "Must be a string of digits."}
 

@@ -143,7 +143,7 @@ class CustomerView(WebhookView):
     @extend_schema(
         operation_id="customer_enroll",
         summary="Enroll a customer, or find them by email",
-        request=EnrollRequest,
+        request={"application/json": EnrollRequest},
         responses={
             200: envelope("EnrollEnvelope", EnrollData),
             **ERRORS,
@@ -164,7 +164,7 @@ class EarnView(WebhookView):
     @extend_schema(
         operation_id="earn",
         summary="Award points or stamps for a purchase",
-        request=EarnRequest,
+        request={"application/json": EarnRequest},
         responses={
             200: envelope("EarnEnvelope", EarnData),
             **ERRORS,
@@ -184,7 +184,7 @@ class RedeemView(WebhookView):
     @extend_schema(
         operation_id="redeem",
         summary="Spend points or stamps",
-        request=RedeemRequest,
+        request={"application/json": RedeemRequest},
         responses={
             200: envelope("RedeemEnvelope", BalancesData),
             **ERRORS,
@@ -204,7 +204,7 @@ class CouponRedeemView(WebhookView):
     @extend_schema(
         operation_id="coupon_redeem",
         summary="Redeem a reward coupon by its scanned token",
-        request=CouponRedeemRequest,
+        request={"application/json": CouponRedeemRequest},
         responses={
             200: envelope("CouponEnvelope", CouponData),
             **ERRORS,

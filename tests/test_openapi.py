@@ -79,3 +79,35 @@ def test_the_docs_page_answers(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_pos_paths_are_documented_as_clients_call_them(schema):
+    assert set(POS_PATHS) <= set(schema["paths"]), "no trailing slash, as in the contract"
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "required"),
+    [
+        (
+            "/webhook/pos",
+            {"customer_code": "integer", "amount": "number", "external_id": "string"},
+            {"customer_code", "amount", "external_id"},
+        ),
+        (
+            "/webhook/redeem",
+            {"customer_code": "integer", "value": "integer", "external_id": "string"},
+            {"customer_code", "value", "external_id"},
+        ),
+        ("/webhook/coupons/redeem", {"token": "string", "manual_code": "boolean"}, {"token"}),
+        ("/webhook/customer", {"email": None, "consent_terms": "boolean"}, set()),
+    ],
+)
+def test_write_bodies_are_documented_with_their_json_types(schema, path, fields, required):
+    body = operation(schema, path)["requestBody"]["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    for name, json_type in fields.items():
+        assert name in component["properties"], name
+        if json_type:
+            assert component["properties"][name]["type"] == json_type, name
+    assert required <= set(component.get("required", []))
+    assert component["properties"].get("verification_pin", {"type": "string"})["type"] == "string"
