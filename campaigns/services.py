@@ -86,13 +86,16 @@ def _append(customer: Customer, card_type: str, delta: int, reason: str, **field
 
 
 def _event_data(customer: Customer, source: str, entry: LedgerEntry | None, **data) -> dict:
-    return {
+    event = {
         "customer_code": customer.code,
         "customer_id": customer.pk,
         "source": source,
         "transaction_id": entry.pk if entry else None,
         **data,
     }
+    if entry is not None and entry.user_id:
+        event["user"] = entry.user.get_username()  # the merchant user (till, admin)
+    return event
 
 
 def record_delta_event(

@@ -47,7 +47,7 @@ def get_redeemable_coupon(*, organization: Organization, token: str) -> Coupon:
 
 
 @transaction.atomic
-def redeem_coupon(*, coupon: Coupon, source: str) -> Coupon:
+def redeem_coupon(*, coupon: Coupon, source: str, user=None) -> Coupon:
     """Marks the coupon redeemed exactly once, re-checking under its row lock."""
     locked = (
         Coupon.objects.select_for_update()
@@ -59,17 +59,16 @@ def redeem_coupon(*, coupon: Coupon, source: str) -> Coupon:
     locked.status = CouponStatus.REDEEMED
     locked.redeemed_at = now
     locked.save(update_fields=["status", "redeemed_at"])
-    record_event(
-        organization=locked.organization,
-        event="coupon.redeemed",
-        data={
-            "customer_code": locked.customer.code,
-            "customer_id": locked.customer_id,
-            "coupon_id": locked.pk,
-            "coupon_name": locked.name,
-            "source": source,
-        },
-    )
+    data = {
+        "customer_code": locked.customer.code,
+        "customer_id": locked.customer_id,
+        "coupon_id": locked.pk,
+        "coupon_name": locked.name,
+        "source": source,
+    }
+    if user is not None:
+        data["user"] = user.get_username()  # the merchant user (till)
+    record_event(organization=locked.organization, event="coupon.redeemed", data=data)
     return locked
 
 

@@ -131,6 +131,7 @@ def test_ledger_entries_and_events_carry_source_manual_and_the_cashier(alice):
     ]
     assert {e.data["source"] for e in events} == {"manual"}
     assert {e.data["customer_code"] for e in events} == {customer.code}
+    assert {e.data["user"] for e in events} == {till.user.get_username()}
 
 
 def test_a_full_stamp_card_issues_the_coupon(tenant_factory):

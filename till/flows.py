@@ -174,7 +174,7 @@ def redeem_coupon(
     customer = coupon.customer
 
     def effect() -> dict[str, Any]:
-        redeemed = coupons.redeem_coupon(coupon=coupon, source=SOURCE)
+        redeemed = coupons.redeem_coupon(coupon=coupon, source=SOURCE, user=actor.user)
         return {
             "action": "coupon",
             "coupon": {"id": redeemed.pk, "name": redeemed.name},
