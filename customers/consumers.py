@@ -1,10 +1,11 @@
 """The dashboard's WebSocket: joins the logged-in customer's group and relays pushes."""
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .models import Customer
-from .push import CUSTOMER_SESSION_KEY, customer_group
+from .push import CUSTOMER_SESSION_KEY, count_open_dashboard, customer_group
 
 UNAUTHORISED = 4401
 
@@ -27,13 +28,16 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
         if customer_id is None:
             await self.close(code=UNAUTHORISED)
             return
+        self.customer_id = customer_id
         self.group = customer_group(customer_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await sync_to_async(count_open_dashboard)(customer_id, +1)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await sync_to_async(count_open_dashboard)(self.customer_id, -1)
 
     async def receive_json(self, content, **kwargs) -> None:
         """The page only listens; anything it sends is ignored."""

@@ -152,3 +152,29 @@ def test_the_socket_refuses_a_logged_out_session(alice):
         return connected
 
     assert async_to_sync(scenario)() is False
+
+
+def test_balance_pushes_are_only_sent_while_a_dashboard_is_open(alice, monkeypatch):
+    from customers import push
+
+    customer = alice.customer()
+    cookie = session_cookie(customer)
+    sent: list[tuple] = []
+    monkeypatch.setattr(push, "send_now", lambda *args: sent.append(args))
+
+    assert alice.post("/webhook/pos", earn_body(customer, 5, "closed")).status_code == 200
+    assert sent == []
+
+    async def scenario():
+        socket = communicator(cookie)
+        assert (await socket.connect())[0]
+        await sync_to_async(alice.post)("/webhook/pos", earn_body(customer, 5, "open"))
+        opened = list(sent)
+        await socket.disconnect()
+        return opened
+
+    assert async_to_sync(scenario)() == [("customers.tasks.push_balances", customer.pk)]
+    sent.clear()
+    assert alice.post("/webhook/pos", earn_body(customer, 5, "closed-again")).status_code == 200
+    assert sent == []
+    assert push.dashboard_open(customer.pk) is False
