@@ -103,7 +103,7 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "loyalite.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             # An outage must fail fast, not hang requests.
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.3},
