@@ -23,7 +23,7 @@ from loyalite.errors import (
 from loyalite.models import ApiKey
 
 from .models import Campaign, CardType, LedgerEntry, Reason, RewardMode, Tier, TierClaim
-from .services import _append, _lock, fill_card, record_delta_event
+from .services import _append, _lock, fill_card, record_delta_event, save_balances
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def apply_delta(
     coupon = None
     if delta > 0 and _coupon_mode(campaign) and customer.stamp_count >= campaign.max_stamps:
         coupon = fill_card(customer, campaign, common)
-    customer.save(update_fields=["point_balance", "stamp_count"])
+    save_balances(customer)
     return DeltaResult(before, balance_of(customer, campaign), entry, coupon)
 
 
@@ -167,7 +167,7 @@ def claim_tier(
         loop=loop,
         entry=entry,
     )
-    customer.save(update_fields=["point_balance", "stamp_count"])
+    save_balances(customer)
     if spent:
         record_delta_event(customer, campaign.card_type, entry, source)
     claimed = [] if spent else redeemed_tiers(customer=customer, campaign=campaign)

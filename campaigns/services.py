@@ -73,7 +73,6 @@ def _append(customer: Customer, card_type: str, delta: int, reason: str, **field
     else:
         customer.stamp_count += delta
         balance_after = customer.stamp_count
-    push_balances_on_commit(customer)
     return LedgerEntry.objects.create(
         organization_id=customer.organization_id,
         customer=customer,
@@ -83,6 +82,12 @@ def _append(customer: Customer, card_type: str, delta: int, reason: str, **field
         reason=reason,
         **fields,
     )
+
+
+def save_balances(customer: Customer) -> None:
+    """Writes the balance caches the operation moved; open dashboards hear once, after commit."""
+    customer.save(update_fields=["point_balance", "stamp_count"])
+    push_balances_on_commit(customer)
 
 
 def _event_data(customer: Customer, source: str, entry: LedgerEntry | None, **data) -> dict:
@@ -155,7 +160,7 @@ def earn(
         entry, coupon = _earn_points(customer, campaign, amount, common, note), None
     else:
         entry, coupon = _earn_stamps(customer, campaign, amount, common, note)
-    customer.save(update_fields=["point_balance", "stamp_count"])
+    save_balances(customer)
     return Balances(customer.point_balance, customer.stamp_count, coupon, entry)
 
 
@@ -208,7 +213,7 @@ def redeem(
         user=user,
         note=note,
     )
-    customer.save(update_fields=["point_balance", "stamp_count"])
+    save_balances(customer)
     record_delta_event(customer, card_type, entry, source)
     return Balances(customer.point_balance, customer.stamp_count, None, entry)
 
@@ -232,7 +237,7 @@ def adjust(
         user=user,
         note=reason.strip()[:255],
     )
-    customer.save(update_fields=["point_balance", "stamp_count"])
+    save_balances(customer)
     record_delta_event(customer, card_type, entry, source)
     return Balances(customer.point_balance, customer.stamp_count, None, entry)
 
