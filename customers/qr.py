@@ -7,12 +7,15 @@ signs and checks them against its WalletCard rows.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
+import io
 import struct
 import time
 from dataclasses import dataclass
 
+import qrcode
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -96,3 +99,21 @@ def parse(payload: str, *, now: float | None = None) -> QrClaim | None:
     except (ValueError, IndexError):
         return None
     return None
+
+
+QR_BOX_PIXELS = 8
+QR_BORDER_MODULES = 2
+
+
+@functools.lru_cache(maxsize=512)
+def png_data_uri(text: str) -> str:
+    """The text as a PNG QR code in a `data:` URI (dashboard, coupons, wallet links)."""
+    image = qrcode.make(
+        text,
+        box_size=QR_BOX_PIXELS,
+        border=QR_BORDER_MODULES,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

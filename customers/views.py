@@ -1,12 +1,8 @@
 """The customer dashboard: one-time login links, /me/ and its state API, profile and privacy."""
 
-import base64
 import datetime
-import functools
-import io
 import math
 
-import qrcode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +20,7 @@ from loyalite.tasks import enqueue_on_commit
 from .forms import EraseForm, LoginLinkRequestForm, ProfileForm
 from .models import Customer
 from .push import CUSTOMER_SESSION_KEY
+from .qr import png_data_uri
 from .services import (
     LOGIN_LINK_TTL,
     current_qr,
@@ -37,8 +34,6 @@ from .services import (
 NOT_AUTHENTICATED = "not_authenticated"
 COUPONS_SHOWN = 20
 LOGIN_LINK_EMAILS_PER_ADDRESS = "5/h"
-QR_BOX_PIXELS = 8
-QR_BORDER_MODULES = 2
 STAMP_DOTS_PER_ROW = 8
 
 
@@ -47,20 +42,6 @@ def _iso(value: datetime.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
-
-
-@functools.lru_cache(maxsize=512)
-def qr_image(payload: str) -> str:
-    """The payload as a PNG QR code in a data: URI."""
-    image = qrcode.make(
-        payload,
-        box_size=QR_BOX_PIXELS,
-        border=QR_BORDER_MODULES,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-    )
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def session_customer(request: HttpRequest) -> Customer | None:
@@ -97,7 +78,7 @@ def _coupon_row(coupon: Coupon) -> dict:
         "status": status,
         "issued_at": _iso(coupon.issued_at),
         "expires_at": _iso(coupon.expires_at),
-        "image": qr_image(coupon.token) if status == CouponStatus.ISSUED else None,
+        "image": png_data_uri(coupon.token) if status == CouponStatus.ISSUED else None,
     }
 
 
@@ -129,7 +110,7 @@ def dashboard_state(customer: Customer, challenges: list[Challenge] | None = Non
         "qr": {
             "payload": payload,
             "expires_at": _iso(datetime.datetime.fromtimestamp(expires, datetime.UTC)),
-            "image": qr_image(payload),
+            "image": png_data_uri(payload),
         },
         "coupons": [_coupon_row(coupon) for coupon in coupons],
         "challenges": [_challenge_row(challenge) for challenge in challenges],

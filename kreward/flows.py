@@ -15,6 +15,7 @@ from rest_framework.fields import DateTimeField
 from campaigns import cards
 from campaigns.models import Campaign, CardType
 from customers.models import Customer
+from customers.qr import png_data_uri
 from customers.services import enroll_customer
 from loyalite import idempotency
 from loyalite.errors import CustomerNotFound
@@ -130,7 +131,7 @@ def customer_card(*, customer: Customer, campaign: Campaign) -> dict[str, Any]:
 # --- writes -------------------------------------------------------------------------------
 def enrollment_invite(*, organization: Organization) -> dict[str, Any]:
     url = wallet.absolute(reverse("kreward-join", args=[organization.slug]))
-    return {"ok": True, "enrolled": False, "enrollment_url": url, "qr": wallet.qr_data_uri(url)}
+    return {"ok": True, "enrolled": False, "enrollment_url": url, "qr": png_data_uri(url)}
 
 
 def enroll(
@@ -156,8 +157,8 @@ def enroll(
             "is_new": is_new,
             "card_id": str(card.serial),
             "balance": cards.balance_of(customer, campaign),
-            "qr_ios": wallet.qr_data_uri(ios),
-            "qr_android": wallet.qr_data_uri(android),
+            "qr_ios": png_data_uri(ios),
+            "qr_android": png_data_uri(android),
             "wallet_url_ios": ios,
             "wallet_url_android": android,
         }

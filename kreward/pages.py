@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns import cards
 from campaigns.models import CardType
+from customers.qr import png_data_uri
 from customers.services import LOGIN_LINK_TTL, current_qr, enroll_customer, issue_login_link
 from loyalite.models import Organization, Preset
 from loyalite.tasks import enqueue_on_commit
@@ -82,7 +83,7 @@ def web_card(request: HttpRequest, token: str) -> HttpResponse:
             }
             for t in tiers
         ],
-        "qr_image": wallet.qr_data_uri(payload),
+        "qr_image": png_data_uri(payload),
         "rotating": rotating,
         "refresh_seconds": 30,
         "refresh_at": refresh_at,

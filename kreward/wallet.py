@@ -7,12 +7,10 @@ Standard and Balanced orgs.
 """
 
 import base64
-import io
 import os
 import uuid
 from dataclasses import dataclass
 
-import qrcode
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -127,13 +125,6 @@ def google_url(card: WalletCard) -> str:
     if google_config() is None:
         return web_card_url(card)
     return absolute(reverse("kreward-google-save", args=[link_token(card)]))
-
-
-def qr_data_uri(text: str) -> str:
-    """A PNG of the text's QR code as a `data:` URI."""
-    buffer = io.BytesIO()
-    qrcode.make(text, box_size=6, border=2).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 # --- scan tokens --------------------------------------------------------------------------

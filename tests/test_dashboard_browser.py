@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from customers.qr import TOTP_STEP_SECONDS
-from customers.views import qr_image
+from customers.qr import png_data_uri as qr_image
 
 from .live_stack import SCREENSHOTS, Server, chromium, running_server
 
