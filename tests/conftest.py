@@ -47,6 +47,15 @@ def _isolated_cache_and_eager_tasks():
     cache.clear()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, shared by a browser test module's tests."""
+    from .live_stack import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def postgres_db(transactional_db):
     assert connection.vendor == "postgresql", "this test needs PostgreSQL"

@@ -5,7 +5,6 @@ admin-key-created.png) for a person to look at.
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -19,37 +18,22 @@ from loyalite.models import Membership, Organization
 
 from .admin_support import merchant
 from .conftest import make_tenant
+from .live_stack import SCREENSHOTS, chromium
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-]
 PASSWORD = "browser-merchant-pass-42"
 
 
 @pytest.fixture
 def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # plain synchronous code all the same.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         yield context.new_page()
         context.close()
-        browser.close()
         # ORM calls made while Playwright's loop ran used their own connection: close it, or
         # PostgreSQL refuses to drop the test database at the end of the session.
         connections.close_all()

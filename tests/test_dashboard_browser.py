@@ -18,7 +18,7 @@ import pytest
 from customers.qr import TOTP_STEP_SECONDS
 from customers.qr import png_data_uri as qr_image
 
-from .live_stack import SCREENSHOTS, Server, chromium, running_server
+from .live_stack import SCREENSHOTS, Server, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,6 @@ def _seed(server: Server) -> None:
 def server(tmp_path_factory) -> Iterator[Server]:
     with running_server(tmp_path_factory.mktemp("dashboard-server"), _seed) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

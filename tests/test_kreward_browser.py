@@ -11,19 +11,10 @@ import pytest
 from customers.models import Customer
 
 from .kreward_support import kreward_tenant
+from .live_stack import SCREENSHOTS, chromium
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-]
 SHOP_PAGE = """<!doctype html><html><body>
 <form id="loyalty"><input type="email" name="email" value="jane@example.com">
 <button>Get my loyalty card</button></form>
@@ -63,13 +54,8 @@ def shop_site(tmp_path) -> Iterator[tuple[str, Path]]:
 
 
 def click_the_button(page_url: str, screenshot: str) -> str:
-    from playwright.sync_api import sync_playwright
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(page_url)
         page.click("button")
@@ -82,7 +68,6 @@ def click_the_button(page_url: str, screenshot: str) -> str:
             page.wait_for_selector("[data-testid=web-card]")
             page.screenshot(path=str(SCREENSHOTS / f"card-{screenshot}"))
             result += page.inner_text("[data-testid=web-card]")
-        browser.close()
     return result
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .live_stack import SCREENSHOTS, Server, chromium, running_server
+from .live_stack import SCREENSHOTS, Server, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +38,6 @@ def _seed(server: Server) -> None:
 def server(tmp_path_factory) -> Iterator[Server]:
     with running_server(tmp_path_factory.mktemp("till-server"), _seed) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
