@@ -70,9 +70,7 @@ def find(*, organization: Organization, actor: fraud.Actor, scanned: str) -> Fou
         customer = _typed_code(organization, text, actor)
     else:
         customer = get_customer_by_qr(organization=organization, payload=text)
-    if customer.erased_at is not None:
-        raise CustomerNotFound()
-    return Found(customer)
+    return Found(customer)  # both lookups already refuse erased customers
 
 
 def _balances(result: ledger.Balances) -> dict[str, Any]:
